@@ -202,5 +202,8 @@ class RemovalRequest(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # Where the requester asked from, so the outcome can reach them.
     requester_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The request's message in the audit channel, updated for everyone once resolved.
+    message_channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_removal_requests_org_status", "org_id", "status"),)

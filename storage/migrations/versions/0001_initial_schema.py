@@ -139,6 +139,8 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("requester_context", sa.JSON(), nullable=False),
+        sa.Column("message_channel_id", sa.String(length=32), nullable=True),
+        sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organizations.id"],
