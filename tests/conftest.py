@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,21 +24,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import asyncio
-
     directory = tmp_path_factory.mktemp("sqlite-template")
     return asyncio.run(databases.migrated_sqlite_template(directory))
 
 
 @pytest.fixture(scope="session")
-def postgres_ready() -> str | None:
-    url = databases.postgres_url()
-    if url is None:
-        return None
-    import asyncio
-
-    asyncio.run(databases.reset_postgres(url))
-    return url
+def postgres_ready() -> Iterator[str | None]:
+    server_url = databases.postgres_url()
+    if server_url is None:
+        yield None
+        return
+    url = asyncio.run(databases.create_postgres_database(server_url))
+    yield url
+    asyncio.run(databases.drop_postgres_database(server_url, url))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

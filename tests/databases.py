@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from storage.database import Database
+from storage.database import Database, normalize_url
 from storage.migrate import upgrade
 from storage.models import Base
 
@@ -40,14 +42,31 @@ def fresh_sqlite_url(template: Path, directory: Path) -> str:
     return f"sqlite+aiosqlite:///{target}"
 
 
-async def reset_postgres(url: str) -> None:
-    """Drop everything and migrate from scratch: run once per test session."""
-    db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
+async def create_postgres_database(server_url: str) -> str:
+    """A fresh, migrated database of this test run's own on the server of `server_url`.
+
+    Each run gets its own, so runs side by side (and whatever else uses `test`) never meet.
+    """
+    name = f"minesync_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = Database(server_url)
+    async with admin.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    url = make_url(normalize_url(server_url)).set(database=name)
+    db = Database(url.render_as_string(hide_password=False))
     await upgrade(db)
     await db.dispose()
+    return db.url
+
+
+async def drop_postgres_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = Database(server_url)
+    async with admin.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
 
 
 async def empty_postgres(db: Database) -> None:

@@ -32,6 +32,7 @@ from handlers.organizations import ConfigureOrganization, configure_organization
 from handlers.validation import parse
 from storage.uow import UnitOfWorkFactory
 from tests import seed
+from tests.state import audit_actions, role_of
 
 ADMIN = "ada@acme.example.com"
 ADMIN2 = "abe@acme.example.com"
@@ -43,22 +44,6 @@ async def acme(uow: UnitOfWorkFactory) -> dict[str, Actor]:
     return await seed.org_with_members(
         uow, "acme", "Acme Mining", {ADMIN: "admin", ADMIN2: "admin", PLANNER: "planner"}
     )
-
-
-async def role_of(uow: UnitOfWorkFactory, slug: str, email: str) -> str | None:
-    async with uow() as u:
-        org = await u.organizations.get_by_slug(slug)
-        user = await u.users.get_by_email(email)
-        assert org is not None and user is not None
-        membership = await u.memberships.get(org.id, user.id)
-        return membership.role if membership else None
-
-
-async def audit_actions(uow: UnitOfWorkFactory, slug: str) -> list[str]:
-    async with uow() as u:
-        org = await u.organizations.get_by_slug(slug)
-        assert org is not None
-        return [e.action async for e in u.audit.stream(org.id)]
 
 
 async def test_invite_adds_membership_and_audits_it(uow, acme):

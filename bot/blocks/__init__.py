@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from use-case results to Slack message and view dicts."""
