@@ -16,7 +16,10 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A blank `SLACK_BOT_TOKEN=` line (as in a .env template) means "not set", not "malformed".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = DEFAULT_DATABASE_URL
     slack_signing_secret: SecretStr | None = None
@@ -54,7 +57,8 @@ class Settings(BaseSettings):
     def require(self, *names: str) -> None:
         """Stop with one line naming the first required setting that is missing."""
         for name in names:
-            if getattr(self, name) is None:
+            value = getattr(self, name)
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
                 raise SettingsError(f"{name.upper()} is not set (environment or .env).")
 
 

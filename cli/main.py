@@ -182,6 +182,10 @@ async def _member_import(args: argparse.Namespace, uow: UnitOfWorkFactory, db: D
         text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     except OSError as exc:
         raise _Usage(f"member import: cannot read {args.file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise _Usage(
+            f'member import: {path.name} is not UTF-8 text; save it as "CSV UTF-8".'
+        ) from None
     try:
         result = await import_members(
             uow(),

@@ -69,13 +69,17 @@ MAX_REPORTED_ERRORS = 100
 def read_csv(lines: Iterable[str]) -> Iterable[tuple[int, dict[str, str]]]:
     """Yield (line number, row) pairs; raises ImportRejected for a wrong header."""
     reader = csv.reader(lines)
-    header = [h.strip().lower() for h in next(reader, [])]
-    if header != EXPECTED_HEADER:
-        raise ImportRejected([RowError(1, "The header must be exactly: email,name,role")], 1)
-    for number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        yield number, dict(zip(EXPECTED_HEADER, values, strict=False)) | {"_n": str(len(values))}
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if header != EXPECTED_HEADER:
+            raise ImportRejected([RowError(1, "The header must be exactly: email,name,role")], 1)
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            row = dict(zip(EXPECTED_HEADER, values, strict=False)) | {"_n": str(len(values))}
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise ImportRejected([RowError(reader.line_num, f"Unreadable CSV: {exc}.")], 1) from None
 
 
 def _validate(

@@ -11,17 +11,13 @@ from handlers import audit_log
 from handlers.access import find_organization, locked_for_admin
 from handlers.actor import Actor
 from handlers.errors import AlreadyExists, InvalidInput, NoChange
-from handlers.validation import Command, Name, Slug
+from handlers.validation import Command, Name, Slug, UpperId
 from storage.errors import ConflictError
 from storage.models import Organization
 from storage.uow import UnitOfWork
 
-ChannelId = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[CG][A-Z0-9]{2,30}$")
-]
-TeamId = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[TE][A-Z0-9]{2,30}$")
-]
+ChannelId = Annotated[str, UpperId, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,30}$")]
+TeamId = Annotated[str, UpperId, StringConstraints(pattern=r"^[TE][A-Z0-9]{2,30}$")]
 
 
 class CreateOrganization(Command):

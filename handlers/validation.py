@@ -59,10 +59,21 @@ Name = Annotated[
 Email = Annotated[EmailStr, AfterValidator(_lower_email)]
 Password = Annotated[SecretStr, AfterValidator(_password_length)]
 RoleName = Annotated[Role, BeforeValidator(_parse_role)]
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+# Case is normalized BEFORE the pattern check (pydantic checks patterns before to_lower).
 Slug = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
+    str, BeforeValidator(_lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 ]
+UpperId = BeforeValidator(_upper)
 
 
 class Command(BaseModel):
@@ -72,7 +83,14 @@ class Command(BaseModel):
 
 M = TypeVar("M", bound=BaseModel)
 
+_ID_SHAPES = {
+    "team_id": "T0123ABCD (a Slack workspace id)",
+    "audit_channel": "C0123ABCD (a Slack channel id)",
+}
 _FIELD_LABELS = {
+    "team_id": "Slack workspace id",
+    "audit_channel": "Audit channel",
+    "removal_approvals": "Removal approvals",
     "email": "Email",
     "name": "Name",
     "password": "Password",
@@ -119,4 +137,6 @@ def _message(field: str, kind: str, msg: str, ctx: dict[str, object] | None) -> 
             f"{label} must be lower-case letters, digits and dashes "
             "(up to 63, starting with a letter or digit)."
         )
+    if kind == "string_pattern_mismatch" and field in _ID_SHAPES:
+        return f"{label} must look like {_ID_SHAPES[field]}."
     return f"{label}: {msg}."
