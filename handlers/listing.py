@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from handlers.access import authorize_admin, find_organization
+from handlers.access import authorize_admin, find_member, find_organization
 from handlers.actor import Actor
 from handlers.roles import Role
-from handlers.validation import Command, Slug
+from handlers.validation import Command, Email, Slug
 from storage.uow import UnitOfWork
 
 MAX_PAGE = 20
@@ -91,3 +91,38 @@ async def all_members(uow: UnitOfWork, actor: Actor, slug: str) -> AsyncIterator
         await authorize_admin(uow, actor, org)
         async for r in uow.memberships.stream(org.id):
             yield MemberView(r.user_id, r.email, r.name, Role(r.role))
+
+
+class GetMember(Command):
+    organization: Slug
+    member: Email | int
+
+
+@dataclass(frozen=True)
+class MemberDetail:
+    organization: str
+    organization_slug: str
+    removal_approvals: int
+    member: MemberView
+
+
+async def get_member(uow: UnitOfWork, actor: Actor, cmd: GetMember) -> MemberDetail:
+    """One member, for a confirmation dialog. Admin only."""
+    async with uow:
+        org = await find_organization(uow, cmd.organization)
+        await authorize_admin(uow, actor, org)
+        user, membership = await find_member(uow, org, cmd.member)
+        view = MemberView(user.id, user.email, user.name, Role(membership.role))
+        return MemberDetail(org.name, org.slug, org.removal_approvals, view)
+
+
+class CheckAdmin(Command):
+    organization: Slug
+
+
+async def check_admin(uow: UnitOfWork, actor: Actor, cmd: CheckAdmin) -> str:
+    """Refuse early (before opening a form) when the actor is not an Admin; returns org name."""
+    async with uow:
+        org = await find_organization(uow, cmd.organization)
+        await authorize_admin(uow, actor, org)
+        return org.name

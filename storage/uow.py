@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,6 +75,10 @@ class UnitOfWork:
             await self._session.flush()
         except IntegrityError as exc:
             raise ConflictError(str(exc.orig)) from exc
+
+    async def ping(self) -> None:
+        assert self._session is not None
+        await self._session.execute(text("SELECT 1"))
 
     @property
     def is_postgresql(self) -> bool:
