@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -44,6 +45,80 @@ def build_web_app(app: AsyncApp, uow: UnitOfWorkFactory) -> web.Application:
     return web_app
 
 
+class RunningBot:
+    """The Slack app, its outbox dispatcher and (once listening) its HTTP server."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        services: Services,
+        app: AsyncApp,
+        dispatcher: OutboxDispatcher,
+    ) -> None:
+        self.app = app
+        self._session = session
+        self._services = services
+        self._dispatcher = dispatcher
+        self._runner: web.AppRunner | None = None
+        self.host: str | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        """Where Slack must send requests (the app's Request URL)."""
+        return f"http://{self.host}:{self.port}/slack/events"
+
+    async def listen(self, host: str, port: int) -> None:
+        """Serve /slack/events and /healthz; port 0 picks a free port (see `port`)."""
+        runner = web.AppRunner(build_web_app(self.app, self._services.uow), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        self.host, self.port = host, int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        """Stop taking requests, then let the dispatcher and overrunning replies finish."""
+        try:
+            if self._runner is not None:
+                runner, self._runner = self._runner, None
+                await runner.cleanup()
+        finally:
+            try:
+                await self._dispatcher.stop()
+                await self._services.background.drain()
+            finally:
+                await self._session.close()
+
+
+async def assemble_bot(settings: Settings, uow: UnitOfWorkFactory) -> RunningBot:
+    """Build the Slack app from Settings and start its outbox dispatcher (not yet listening)."""
+    session = slack_session()
+    try:
+        client = build_client(settings, session)
+        services = Services(settings=settings, uow=uow)
+        app = build_app(settings, uow, client=client, services=services)
+        dispatcher = OutboxDispatcher(uow, client, poll_seconds=settings.outbox_poll_seconds)
+    except BaseException:
+        await session.close()
+        raise
+    dispatcher.start()
+    return RunningBot(session, services, app, dispatcher)
+
+
+async def start_bot(
+    settings: Settings, uow: UnitOfWorkFactory, *, host: str, port: int
+) -> RunningBot:
+    """The bot as `serve` runs it over HTTP: app, dispatcher and listener; `await bot.stop()`."""
+    bot = await assemble_bot(settings, uow)
+    try:
+        await bot.listen(host, port)
+    except BaseException:
+        await bot.stop()
+        raise
+    return bot
+
+
 async def serve(args: argparse.Namespace, uow: UnitOfWorkFactory, database: object) -> int:
     settings: Settings = args.settings
     logging.getLogger().setLevel(settings.log_level)
@@ -51,32 +126,23 @@ async def serve(args: argparse.Namespace, uow: UnitOfWorkFactory, database: obje
     host = args.host or settings.host
     await check_database(uow())
 
-    async with slack_session() as session:
-        client = build_client(settings, session)
-        services = Services(settings=settings, uow=uow)
-        app = build_app(settings, uow, client=client, services=services)
-        dispatcher = OutboxDispatcher(uow, client, poll_seconds=settings.outbox_poll_seconds)
-        dispatcher.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if args.socket_mode:
+        bot = await assemble_bot(settings, uow)
         try:
-            if args.socket_mode:
-                await _socket_mode(app, settings, stop)
-            else:
-                runner = web.AppRunner(build_web_app(app, uow), access_log=None)
-                await runner.setup()
-                site = web.TCPSite(runner, host, port)
-                await site.start()
-                print(
-                    f"MineSync Admin Bot listening on http://{host}:{port}/slack/events", flush=True
-                )
-                await stop.wait()
-                await runner.cleanup()
+            await _socket_mode(bot.app, settings, stop)
         finally:
-            await dispatcher.stop()
-            await services.background.drain()
+            await bot.stop()
+        return 0
+    bot = await start_bot(settings, uow, host=host, port=port)
+    try:
+        print(f"MineSync Admin Bot listening on http://{host}:{port}/slack/events", flush=True)
+        await stop.wait()
+    finally:
+        await bot.stop()
     return 0
 
 

@@ -187,8 +187,12 @@ def _listener(services: Services, handler):
             )
 
         async def late(outcome: Outcome) -> None:
-            if outcome.get("response_action") == "update":
-                await client.views_update(view_id=sub.view["id"], view=outcome["view"])
+            # The form was already replaced by "Working on it", so field errors can no longer
+            # sit under their inputs: show them as the result instead.
+            if outcome.get("response_action") == "errors":
+                problems = " ".join(outcome["errors"].values())
+                outcome = _done("Not done", f"{problems} Nothing was changed; open the form again.")
+            await client.views_update(view_id=sub.view["id"], view=outcome["view"])
 
         await within_budget(
             _run(sub, handler),

@@ -22,6 +22,8 @@ SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 TEAM = "T0MINESYNC"
 CHANNEL = "C0GENERAL"
 AUDIT_CHANNEL = "C0AUDIT"
+# How long a test waits for the bot to reach the fake Slack before failing.
+WAIT_SECONDS = 20.0
 
 
 def free_port() -> int:
@@ -146,8 +148,12 @@ class Workspace:
         )
         return await self.sender.view_submission(payload)
 
+    async def wait_for(self, what: Any, *, count: int = 1, seconds: float = WAIT_SECONDS) -> list:
+        """The fake's wait_for with a patient default: CI machines are small and shared."""
+        return await self.fake.wait_for(what, count=count, timeout=seconds)
+
     async def opened_view(self, callback_id: str) -> dict[str, Any]:
-        calls = await self.fake.wait_for(
+        calls = await self.wait_for(
             lambda c: (
                 c.method == "views.open"
                 and c.args.get("view", {}).get("callback_id") == callback_id
@@ -158,7 +164,7 @@ class Workspace:
         return self.fake.views[view_id]
 
     async def responses(self, count: int = 1) -> list[dict[str, Any]]:
-        calls = await self.fake.wait_for("response_url", count=count)
+        calls = await self.wait_for("response_url", count=count)
         return [c.args for c in calls]
 
 

@@ -25,7 +25,7 @@ async def test_each_change_is_summarized_once_in_the_audit_channel(slack, uow):
     await use_audit_channel(slack)
     await slack.command("ada", f"role {PAT} admin")
     await slack.command("ada", "invite <mailto:nia@acme.example.com|nia@acme.example.com> viewer")
-    await slack.fake.wait_for(
+    await slack.wait_for(
         lambda c: (
             c.method == "chat.postMessage" and c.ok and c.args.get("channel") == AUDIT_CHANNEL
         ),
@@ -39,19 +39,18 @@ async def test_each_change_is_summarized_once_in_the_audit_channel(slack, uow):
 
 async def test_summaries_survive_slack_errors_and_rate_limits_without_duplicates(slack, uow):
     await use_audit_channel(slack)
-    await slack.fake.wait_for(lambda c: c.method == "chat.postMessage" and c.ok)
+    await slack.wait_for(lambda c: c.method == "chat.postMessage" and c.ok)
     slack.fake.fail("chat.postMessage", status=500, times=2)
     slack.fake.fail("chat.postMessage", status=429, times=1, retry_after=1)
     for role in ("technician", "viewer", "planner"):
         reply = await slack.command("ada", f"role {PAT} {role}")
         assert reply.within_ack_deadline  # a failing Slack never slows the change itself
     assert await role_of(uow, "acme", PAT) == "planner"
-    await slack.fake.wait_for(
+    await slack.wait_for(
         lambda c: (
             c.method == "chat.postMessage" and c.ok and c.args.get("channel") == AUDIT_CHANNEL
         ),
         count=4,
-        timeout=20,
     )
     texts = [m["text"] for m in posted(slack)]
     assert len(texts) == len(set(texts)) == 4
@@ -80,7 +79,7 @@ async def request_removal(slack, member: str) -> str:
     assert "second Admin" in reply_text({"view": view})
     answer = await slack.submit("ada", view, {})
     assert "must approve" in reply_text(answer)
-    calls = await slack.fake.wait_for(
+    calls = await slack.wait_for(
         lambda c: c.method == "chat.postMessage" and c.ok and "removal_review" in str(c.args)
     )
     button = next(
@@ -116,9 +115,9 @@ async def test_two_admin_removal_is_requested_reviewed_and_approved(slack, uow):
     assert answer.body["response_action"] == "update"
     assert await role_of(uow, "acme", PAT) is None
 
-    updates = await slack.fake.wait_for("chat.update")
+    updates = await slack.wait_for("chat.update")
     assert "approved" in reply_text(updates[-1].args).lower()
-    notices = await slack.fake.wait_for(
+    notices = await slack.wait_for(
         lambda c: c.method == "chat.postMessage" and c.args.get("channel") == "U001ADA"
     )
     assert "approved" in notices[-1].args["text"].lower()

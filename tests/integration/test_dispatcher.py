@@ -302,13 +302,14 @@ async def test_a_new_dispatcher_delivers_what_a_stopped_one_left_pending_in_orde
 ):
     changes = await change_bob(uow, ada, 3)
     slack.fail("chat.postMessage", status=503, times=1)
-    first = make_dispatcher(uow, slack, base_backoff=0.4)  # the retry is due in 0.2 to 0.4 s
+    # The retry is due in 1 to 2 s: room for the next change to land first even on a busy CI.
+    first = make_dispatcher(uow, slack, base_backoff=2.0, max_backoff=2.0)
     assert await first.run_once() == 0
     # The process goes away; a change made meanwhile is due before the first summary's retry.
     changes += await change_bob(uow, ada, 1)
     rows = await outbox_rows(uow)
     assert rows[-1].available_at < rows[0].available_at
-    await asyncio.sleep(0.45)
+    await asyncio.sleep(2.05)
 
     # Same database, new process: nothing but the outbox carries over.
     async with running(make_dispatcher(uow, slack)):
