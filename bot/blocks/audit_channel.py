@@ -7,7 +7,6 @@ handlers.removals); every value in them is user text and is escaped here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +22,18 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.text import MAX_HEADER, MAX_TEXT, mrkdwn, pack_lines, quoted, truncate
-from handlers.roles import Role
+from bot.blocks.text import (
+    MAX_HEADER,
+    MAX_TEXT,
+    MAX_VALUE,
+    channel_ref,
+    mrkdwn,
+    pack_lines,
+    plain_value,
+    quoted,
+    role_label,
+    truncate,
+)
 
 # Outbox kinds (the strings handlers.audit_log and handlers.removals write).
 AUDIT_SUMMARY = "audit_summary"
@@ -36,11 +45,9 @@ DIRECT_NOTICE = "direct_notice"
 REVIEW_ACTION = "removal_review"
 REQUEST_BLOCK = "removal_request"
 
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
 # Emails are at most 254 characters; the cap guards a malformed row. Reasons allow 500.
 _MAX_EMAIL = 320
 _MAX_REASON = 600
-_MAX_VALUE = 200
 # The fallback `text` shows in notifications; one screenful is plenty.
 _MAX_FALLBACK = MAX_TEXT
 
@@ -65,7 +72,7 @@ def render_outbox_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 def _audit_summary(payload: dict[str, Any]) -> Message:
     action = str(payload.get("action") or "")
     line = _fit(_summary_line(action, payload), MAX_TEXT)
-    details = [f"Audit entry #{_plain(payload.get('seq'))}"]
+    details = [f"Audit entry #{plain_value(payload.get('seq'))}"]
     if payload.get("at"):
         details.append(_time(payload["at"]))
     return line, [
@@ -80,29 +87,31 @@ def _summary_line(action: str, payload: dict[str, Any]) -> str:
     org = _org(payload.get("organization"))
     before: dict[str, Any] = payload.get("before") or {}
     after: dict[str, Any] = payload.get("after") or {}
-    request = f"request #{_plain(after.get('request_id') or before.get('request_id'))}"
+    request = f"request #{plain_value(after.get('request_id') or before.get('request_id'))}"
     asked_by = _email(after.get("requested_by") or before.get("requested_by"))
 
     if action == "member.invited":
-        return f"{actor} invited {target} to {org} as {_role(after.get('role'))}."
+        return f"{actor} invited {target} to {org} as {role_label(after.get('role'))}."
     if action == "user.created":
-        name = mrkdwn(str(after.get("name") or ""), _MAX_VALUE)
-        role = _role(after.get("role"))
+        name = mrkdwn(str(after.get("name") or ""), MAX_VALUE)
+        role = role_label(after.get("role"))
         return f"{actor} created the account {target} ({name}) in {org} as {role}."
     if action == "member.role_changed":
         return (
             f"{actor} changed {target}'s role in {org}: "
-            f"{_role(before.get('role'))} → {_role(after.get('role'))}."
+            f"{role_label(before.get('role'))} → {role_label(after.get('role'))}."
         )
     if action == "member.removed":
         return (
-            f"{actor} removed {target} from {org} (was {_role(before.get('role'))}). "
+            f"{actor} removed {target} from {org} (was {role_label(before.get('role'))}). "
             "The account is kept."
         )
     if action == "org.audit_channel_changed":
-        line = f"{actor} set the audit channel of {org} to {_channel(after.get('audit_channel'))}"
+        line = (
+            f"{actor} set the audit channel of {org} to {channel_ref(after.get('audit_channel'))}"
+        )
         if before.get("audit_channel"):
-            line += f" (was {_channel(before['audit_channel'])})"
+            line += f" (was {channel_ref(before['audit_channel'])})"
         return line + "."
     if action == "org.removal_approvals_changed":
         count = after.get("removal_approvals")
@@ -111,12 +120,12 @@ def _summary_line(action: str, payload: dict[str, Any]) -> str:
             if count == 2
             else "Admins now remove members directly"
         )
-        return f"{actor} set removal approvals in {org} to {_plain(count)}: {meaning}."
+        return f"{actor} set removal approvals in {org} to {plain_value(count)}: {meaning}."
     if action == "members.imported":
         return _import_line(actor, org, payload.get("target"), after)
     if action == "member.removal_requested":
         return (
-            f"{actor} asked to remove {target} ({_role(before.get('role'))}) from {org}. "
+            f"{actor} asked to remove {target} ({role_label(before.get('role'))}) from {org}. "
             f"A second Admin must approve ({request})."
         )
     if action == "member.removal_approved":
@@ -138,13 +147,13 @@ def _import_line(actor: str, org: str, source: Any, after: dict[str, Any]) -> st
     members = after.get("members", 0)
     created = after.get("accounts_created", 0)
     by_role = ", ".join(
-        f"{_plain(label)} {_plain(count)}"
+        f"{plain_value(label)} {plain_value(count)}"
         for label, count in after.items()
         if label not in ("members", "accounts_created")
     )
     line = f"{actor} imported {_count(members, 'member')} into {org}"
     if source:
-        line += f" from {mrkdwn(str(source), _MAX_VALUE)}"
+        line += f" from {mrkdwn(str(source), MAX_VALUE)}"
     line += f" ({_count(created, 'new account')}"
     return line + (f"; {by_role})." if by_role else ").")
 
@@ -157,12 +166,13 @@ def _generic_line(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> str:
-    line = f"{actor}: {mrkdwn(action or 'unknown action', _MAX_VALUE)}"
+    line = f"{actor}: {mrkdwn(action or 'unknown action', MAX_VALUE)}"
     if target != "none":
         line += f" on {target}"
     line += f" in {org}"
     changes = [
-        f"{mrkdwn(str(key), _MAX_VALUE)}: {_plain(before.get(key))} → {_plain(after.get(key))}"
+        f"{mrkdwn(str(key), MAX_VALUE)}: "
+        f"{plain_value(before.get(key))} → {plain_value(after.get(key))}"
         for key in sorted(before.keys() | after.keys())
         if before.get(key) != after.get(key)
     ]
@@ -179,7 +189,7 @@ def _removal_request(payload: dict[str, Any]) -> Message:
     asker = _actor(payload.get("requested_by"))
     ask = (
         f"{asker} asks to remove *{name}* ({email}) from {org}. "
-        f"Their role there: {_role(payload.get('role'))}."
+        f"Their role there: {role_label(payload.get('role'))}."
     )
     rule = (
         f"Removals from {org} need a second Admin: another Admin, not the requester or the "
@@ -219,7 +229,7 @@ def _removal_resolved(payload: dict[str, Any]) -> Message:
     asker = _actor(payload.get("requested_by"))
     role = payload.get("role")
     keeps = (
-        f"{name} keeps their access as {_role(role)}."
+        f"{name} keeps their access as {role_label(role)}."
         if role
         else f"{name} is no longer a member of {org} anyway."
     )
@@ -243,10 +253,10 @@ def _removal_resolved(payload: dict[str, Any]) -> Message:
         )
     else:
         title = "Removal request closed"
-        line = f"The request by {asker} to remove {who} from {org} is {_plain(status)}."
+        line = f"The request by {asker} to remove {who} from {org} is {plain_value(status)}."
     details = f"Request #{request_id}"
     if payload.get("resolved_at"):
-        details += f" · {mrkdwn(status, _MAX_VALUE)} {_time(payload['resolved_at'])}"
+        details += f" · {mrkdwn(status, MAX_VALUE)} {_time(payload['resolved_at'])}"
     line = _fit(line, MAX_TEXT)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_header(payload, title))),
@@ -296,33 +306,15 @@ def _email(value: Any) -> str:
     return "none" if value is None else mrkdwn(str(value), _MAX_EMAIL)
 
 
-def _role(value: Any) -> str:
-    try:
-        return Role(value).label
-    except ValueError:
-        return _plain(value)
-
-
-def _channel(value: Any) -> str:
-    # Only a real channel id becomes a <#C…> reference; anything else is shown literally.
-    if isinstance(value, str) and _CHANNEL_ID.match(value):
-        return f"<#{value}>"
-    return _plain(value)
-
-
-def _plain(value: Any) -> str:
-    return "none" if value is None else mrkdwn(str(value), _MAX_VALUE)
-
-
 def _count(value: Any, noun: str) -> str:
-    return f"{_plain(value)} {noun}{'' if value == 1 else 's'}"
+    return f"{plain_value(value)} {noun}{'' if value == 1 else 's'}"
 
 
 def _time(value: Any) -> str:
     try:
         at = datetime.fromisoformat(str(value))
     except ValueError:
-        return _plain(value)
+        return plain_value(value)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

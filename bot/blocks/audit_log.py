@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,15 +13,22 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.text import MAX_HEADER, MAX_MESSAGE_BLOCKS, mrkdwn, pack_lines, truncate
-from handlers.roles import Role
+from bot.blocks.text import (
+    MAX_HEADER,
+    MAX_MESSAGE_BLOCKS,
+    channel_ref,
+    mrkdwn,
+    pack_lines,
+    plain_value,
+    role_label,
+    truncate,
+)
 
 if TYPE_CHECKING:
     # Type-only: the use-case module imports storage, which bot/ must not pull in.
     from handlers.audit_queries import AuditRecord, RecentAudit
 
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_MAX_VALUE = 320
+_MAX_VALUE = 320  # the audit list has room for longer values than a channel summary
 
 # What each action is called in the log; unknown actions show their code.
 _ACTIONS = {
@@ -89,35 +95,28 @@ def _time(at: datetime) -> str:
 def _change(entry: AuditRecord) -> str:
     before, after = entry.before or {}, entry.after or {}
     if entry.action in ("member.invited", "user.created"):
-        return f"as {_role(after.get('role'))}"
+        return f"as {role(after.get('role'))}"
     if entry.action == "member.role_changed":
-        return f"{_role(before.get('role'))} → {_role(after.get('role'))}"
+        return f"{role(before.get('role'))} → {role(after.get('role'))}"
     if entry.action == "member.removed":
-        return f"was {_role(before.get('role'))}"
+        return f"was {role(before.get('role'))}"
     if entry.action == "org.audit_channel_changed":
-        return f"{_channel(before.get('audit_channel'))} → {_channel(after.get('audit_channel'))}"
+        return f"{channel(before.get('audit_channel'))} → {channel(after.get('audit_channel'))}"
     if entry.action == "org.removal_approvals_changed":
-        return (
-            f"{_plain(before.get('removal_approvals'))} → {_plain(after.get('removal_approvals'))}"
-        )
+        return f"{plain(before.get('removal_approvals'))} → {plain(after.get('removal_approvals'))}"
     return ", ".join(
-        f"{mrkdwn(str(key))}: {_plain(old)} → {_plain(new)}"
+        f"{mrkdwn(str(key))}: {plain(old)} → {plain(new)}"
         for key, (old, new) in sorted(entry.diff.items())
     )
 
 
-def _role(value: Any) -> str:
-    try:
-        return Role(value).label
-    except ValueError:
-        return _plain(value)
+def plain(value: Any) -> str:
+    return plain_value(value, _MAX_VALUE)
 
 
-def _channel(value: Any) -> str:
-    if isinstance(value, str) and _CHANNEL_ID.match(value):
-        return f"<#{value}>"
-    return _plain(value)
+def role(value: Any) -> str:
+    return role_label(value, _MAX_VALUE)
 
 
-def _plain(value: Any) -> str:
-    return "none" if value is None else mrkdwn(str(value), _MAX_VALUE)
+def channel(value: Any) -> str:
+    return channel_ref(value, _MAX_VALUE)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
+
+from handlers.roles import Role
 
 ELLIPSIS = "…"
 
@@ -90,3 +94,29 @@ def _cut_line(line: str, limit: int) -> str:
         if at != -1 and closer not in cut[at:]:
             cut = cut[:at]
     return cut.rstrip() + ELLIPSIS
+
+
+# -- values from audit entries (before/after states), shown in messages -------------------------
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
+MAX_VALUE = 200
+
+
+def plain_value(value: Any, limit: int = MAX_VALUE) -> str:
+    """A recorded value as escaped text; None reads as "none"."""
+    return "none" if value is None else mrkdwn(str(value), limit)
+
+
+def role_label(value: Any, limit: int = MAX_VALUE) -> str:
+    """ "Planner" for "planner"; anything that is not a role is shown as it is."""
+    try:
+        return Role(value).label
+    except ValueError:
+        return plain_value(value, limit)
+
+
+def channel_ref(value: Any, limit: int = MAX_VALUE) -> str:
+    """Only a real channel id becomes a <#C…> reference; anything else is shown literally."""
+    if isinstance(value, str) and _CHANNEL_ID.match(value):
+        return f"<#{value}>"
+    return plain_value(value, limit)

@@ -10,18 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies, requester
 from bot.blocks.members import build_change_message, build_members_message
-from bot.blocks.modals import build_create_user_modal, build_invite_modal, build_remove_modal
 from bot.blocks.review import build_review_modal
 from bot.deadline import within_budget
+from bot.listeners import forms
 from bot.parsing import UsageError
 from bot.services import Services
 from handlers.errors import InvalidInput
 from handlers.listing import (
-    CheckAdmin,
-    GetMember,
     ListMembers,
-    check_admin,
-    get_member,
     list_members,
 )
 from handlers.members import ChangeRole, change_role
@@ -85,20 +81,8 @@ async def _role_selected(req: ActionRequest, respond: AsyncRespond) -> None:
 async def _remove_clicked(req: ActionRequest, respond: AsyncRespond) -> None:
     slug, user_id = _hint(req.action["value"], 2)
     actor = await req.actor_in(slug)
-    detail = await get_member(
-        req.services.uow(), actor, build(GetMember, organization=slug, member=_user_id(user_id))
-    )
-    m = detail.member
-    await req.open_modal(
-        build_remove_modal(
-            detail.organization_slug,
-            detail.organization,
-            m.user_id,
-            m.name,
-            m.email,
-            m.role,
-            detail.removal_approvals,
-        )
+    await forms.open_remove_form(
+        req.services, req.client, req.trigger_id, actor, slug, _user_id(user_id)
     )
 
 
@@ -125,18 +109,14 @@ async def _page(req: ActionRequest, respond: AsyncRespond) -> None:
 
 async def _open_invite(req: ActionRequest, respond: AsyncRespond) -> None:
     slug = req.action["value"]
-    name = await check_admin(
-        req.services.uow(), await req.actor_in(slug), build(CheckAdmin, organization=slug)
-    )
-    await req.open_modal(build_invite_modal(slug, name))
+    actor = await req.actor_in(slug)
+    await forms.open_invite_form(req.services, req.client, req.trigger_id, actor, slug)
 
 
 async def _open_create(req: ActionRequest, respond: AsyncRespond) -> None:
     slug = req.action["value"]
-    name = await check_admin(
-        req.services.uow(), await req.actor_in(slug), build(CheckAdmin, organization=slug)
-    )
-    await req.open_modal(build_create_user_modal(slug, name))
+    actor = await req.actor_in(slug)
+    await forms.open_create_form(req.services, req.client, req.trigger_id, actor, slug)
 
 
 async def _review(req: ActionRequest, respond: AsyncRespond) -> None:

@@ -12,20 +12,16 @@ from bot import replies, requester
 from bot.blocks.audit_log import build_audit_message
 from bot.blocks.help import build_help_message
 from bot.blocks.members import build_change_message, build_members_message
-from bot.blocks.modals import build_create_user_modal, build_invite_modal, build_remove_modal
 from bot.blocks.orgs import build_orgs_message
 from bot.deadline import within_budget
+from bot.listeners import forms
 from bot.parsing import Parsed, UsageError, channel_id, member_ref, parse
 from bot.services import Services
 from handlers import identity
 from handlers.audit_queries import ReadAudit, read_audit
 from handlers.identity import RequestContext
 from handlers.listing import (
-    CheckAdmin,
-    GetMember,
     ListMembers,
-    check_admin,
-    get_member,
     list_members,
 )
 from handlers.members import (
@@ -70,9 +66,6 @@ class CommandRequest:
     def actor(self, ctx: RequestContext):
         return ctx.actor(self.user_id, self.channel_id)
 
-    async def open_modal(self, view: dict[str, Any]) -> None:
-        await self.client.views_open(trigger_id=self.trigger_id, view=view)
-
 
 async def _help(req: CommandRequest, parsed: Parsed) -> Reply:
     ctx = await req.context(parsed, need_org=False)
@@ -97,10 +90,7 @@ async def _members(req: CommandRequest, parsed: Parsed) -> Reply:
 async def _invite(req: CommandRequest, parsed: Parsed) -> Reply:
     ctx, slug = await req.admin_context(parsed)
     if not parsed.args:
-        name = await check_admin(
-            req.services.uow(), req.actor(ctx), build(CheckAdmin, organization=slug)
-        )
-        await req.open_modal(build_invite_modal(slug, name))
+        await forms.open_invite_form(req.services, req.client, req.trigger_id, req.actor(ctx), slug)
         return {}
     if len(parsed.args) != 2:
         raise UsageError("invite", "`invite` takes an email and a role, or nothing for a form.")
@@ -123,10 +113,7 @@ async def _create(req: CommandRequest, parsed: Parsed) -> Reply:
             "`create` opens a form; don't type the details (or a password) into the command.",
         )
     ctx, slug = await req.admin_context(parsed)
-    name = await check_admin(
-        req.services.uow(), req.actor(ctx), build(CheckAdmin, organization=slug)
-    )
-    await req.open_modal(build_create_user_modal(slug, name))
+    await forms.open_create_form(req.services, req.client, req.trigger_id, req.actor(ctx), slug)
     return {}
 
 
@@ -152,20 +139,8 @@ async def _remove(req: CommandRequest, parsed: Parsed) -> Reply:
     member = await requester.member_key(
         req.services, req.client, req.team_id, member_ref(parsed.args[0])
     )
-    detail = await get_member(
-        req.services.uow(), req.actor(ctx), build(GetMember, organization=slug, member=member)
-    )
-    m = detail.member
-    await req.open_modal(
-        build_remove_modal(
-            detail.organization_slug,
-            detail.organization,
-            m.user_id,
-            m.name,
-            m.email,
-            m.role,
-            detail.removal_approvals,
-        )
+    await forms.open_remove_form(
+        req.services, req.client, req.trigger_id, req.actor(ctx), slug, member
     )
     return {}
 
