@@ -16,7 +16,7 @@ from handlers.passwords import hash_password
 from handlers.roles import Role
 from handlers.validation import Command, Email, Name, Password, RoleName, Slug
 from storage.errors import ConflictError
-from storage.models import Membership, Organization, User
+from storage.models import AuditEntry, Membership, Organization, User
 from storage.uow import UnitOfWork
 
 
@@ -74,6 +74,25 @@ def _change(
     )
 
 
+def _add_member(
+    uow: UnitOfWork, org: Organization, actor: Actor, user: User, role: Role, action: str
+) -> AuditEntry:
+    """The membership and its audit entry, in the caller's locked transaction."""
+    uow.memberships.add(
+        org, Membership(org_id=org.id, user_id=user.id, role=role, email=user.email)
+    )
+    return audit_log.record(
+        uow,
+        org,
+        actor,
+        action,
+        target=user.email,
+        target_user_id=user.id,
+        before=None,
+        after=member_state(user, role),
+    )
+
+
 async def invite_member(uow: UnitOfWork, actor: Actor, cmd: InviteMember) -> MemberChange:
     """Add an existing account to the organization with a role."""
     async with uow:
@@ -90,19 +109,7 @@ async def invite_member(uow: UnitOfWork, actor: Actor, cmd: InviteMember) -> Mem
                 f"{user.email} is already a member of {org.name} ({Role(existing.role).label}).",
                 field="email",
             )
-        uow.memberships.add(
-            org, Membership(org_id=org.id, user_id=user.id, role=cmd.role, email=user.email)
-        )
-        entry = audit_log.record(
-            uow,
-            org,
-            actor,
-            "member.invited",
-            target=user.email,
-            target_user_id=user.id,
-            before=None,
-            after=member_state(user, cmd.role),
-        )
+        entry = _add_member(uow, org, actor, user, cmd.role, "member.invited")
         await uow.commit()
         return _change(org, user, None, cmd.role, entry.seq)
 
@@ -113,37 +120,20 @@ async def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> MemberC
     password_hash = await hash_password(cmd.password)
     async with uow:
         org = await locked_for_admin(uow, actor, cmd.organization)
+        taken = AlreadyExists(
+            f"An account already uses {cmd.email}. Invite it instead.", field="email"
+        )
         if await uow.users.get_by_email(cmd.email) is not None:
-            raise AlreadyExists(
-                f"An account already uses {cmd.email}. Invite it instead.", field="email"
-            )
+            raise taken
         user = User(email=cmd.email, name=cmd.name, password_hash=password_hash)
         uow.users.add(user)
         try:
-            await uow.flush()
-        except ConflictError:
-            raise AlreadyExists(
-                f"An account already uses {cmd.email}. Invite it instead.", field="email"
-            ) from None
-        uow.memberships.add(
-            org, Membership(org_id=org.id, user_id=user.id, role=cmd.role, email=user.email)
-        )
-        entry = audit_log.record(
-            uow,
-            org,
-            actor,
-            "user.created",
-            target=user.email,
-            target_user_id=user.id,
-            before=None,
-            after=member_state(user, cmd.role),
-        )
-        try:
+            await uow.flush()  # the account's id, for its membership
+            entry = _add_member(uow, org, actor, user, cmd.role, "user.created")
             await uow.commit()
         except ConflictError:
-            raise AlreadyExists(
-                f"An account already uses {cmd.email}. Invite it instead.", field="email"
-            ) from None
+            # Someone created the same email in another organization at the same moment.
+            raise taken from None
         return _change(org, user, None, cmd.role, entry.seq)
 
 
