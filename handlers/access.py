@@ -21,15 +21,20 @@ from storage.uow import UnitOfWork
 async def find_organization(uow: UnitOfWork, slug: str) -> Organization:
     org = await uow.organizations.get_by_slug(slug.strip().lower())
     if org is None:
-        raise OrganizationNotFound(f"There is no organization {slug!r}.", field="organization")
+        raise _no_such_organization(slug)
     return org
 
 
 async def lock_organization(uow: UnitOfWork, slug: str) -> Organization:
-    org = await find_organization(uow, slug)
-    locked = await uow.organizations.lock(org.id)
-    assert locked is not None  # organizations are never deleted
-    return locked
+    """Find the organization and take its lock, in one statement."""
+    org = await uow.organizations.lock_by_slug(slug.strip().lower())
+    if org is None:
+        raise _no_such_organization(slug)
+    return org
+
+
+def _no_such_organization(slug: str) -> OrganizationNotFound:
+    return OrganizationNotFound(f"There is no organization {slug!r}.", field="organization")
 
 
 async def authorize_admin(uow: UnitOfWork, actor: Actor, org: Organization) -> None:

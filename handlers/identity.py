@@ -14,6 +14,7 @@ from handlers.access import find_organization
 from handlers.actor import Actor
 from handlers.errors import DomainError, NotFound, PermissionDenied
 from handlers.roles import Role
+from storage.errors import ConflictError
 from storage.models import SlackUserLink
 from storage.uow import UnitOfWork
 
@@ -95,32 +96,44 @@ async def resolve_request(
                 f"An operator can connect one with `minesync-bot workspace bind {team_id} ORG`."
             )
         link = await uow.slack.link(team_id, chat_user_id)
-    if link is None:
-        link = await _link_by_email(uow, team_id, chat_user_id, await email_lookup())
-
+        if link is not None:
+            # The usual case, in one transaction: every command starts here.
+            return await _context(uow, team_id, link, bound, requested_org, need_org)
+    link = await _link_by_email(uow, team_id, chat_user_id, await email_lookup())
     async with uow:
-        user = await uow.users.get(link.user_id)
-        assert user is not None  # links cascade with their account
-        caller = Caller(user.id, user.email, user.name)
-        memberships = [
-            OrgMembership(org.slug, org.name, Role(role), org.id == link.default_org_id)
-            for org, role in await uow.memberships.for_user(user.id)
-            if org.id in bound
-        ]
-        chosen = None
-        if requested_org is not None:
-            org = await find_organization(uow, requested_org)
-            if org.id not in bound:
-                raise PermissionDenied(
-                    f"{org.name} is not connected to this Slack workspace, so it cannot be "
-                    "managed from here."
-                )
-            chosen = next((m for m in memberships if m.slug == org.slug), None)
-            if chosen is None:
-                raise PermissionDenied(f"You are not a member of {org.name}.")
-        elif need_org:
-            chosen = _default_or_only(memberships)
-        return RequestContext(caller, team_id, memberships, chosen)
+        return await _context(uow, team_id, link, bound, requested_org, need_org)
+
+
+async def _context(
+    uow: UnitOfWork,
+    team_id: str,
+    link: SlackUserLink,
+    bound: set[int],
+    requested_org: str | None,
+    need_org: bool,
+) -> RequestContext:
+    user = await uow.users.get(link.user_id)
+    assert user is not None  # links cascade with their account
+    caller = Caller(user.id, user.email, user.name)
+    memberships = [
+        OrgMembership(org.slug, org.name, Role(role), org.id == link.default_org_id)
+        for org, role in await uow.memberships.for_user(user.id)
+        if org.id in bound
+    ]
+    chosen = None
+    if requested_org is not None:
+        org = await find_organization(uow, requested_org)
+        if org.id not in bound:
+            raise PermissionDenied(
+                f"{org.name} is not connected to this Slack workspace, so it cannot be "
+                "managed from here."
+            )
+        chosen = next((m for m in memberships if m.slug == org.slug), None)
+        if chosen is None:
+            raise PermissionDenied(f"You are not a member of {org.name}.")
+    elif need_org:
+        chosen = _default_or_only(memberships)
+    return RequestContext(caller, team_id, memberships, chosen)
 
 
 def _default_or_only(memberships: list[OrgMembership]) -> OrgMembership:
@@ -157,11 +170,19 @@ async def _link_by_email(
                 "so I can't tell who you are in MineSync."
             )
         link = await uow.slack.link(team_id, chat_user_id)
-        if link is None:
-            link = SlackUserLink(team_id=team_id, slack_user_id=chat_user_id, user_id=user.id)
-            uow.slack.add_link(link)
+        if link is not None:
+            return link
+        link = SlackUserLink(team_id=team_id, slack_user_id=chat_user_id, user_id=user.id)
+        uow.slack.add_link(link)
+        try:
             await uow.commit()
-        return link
+            return link
+        except ConflictError:
+            pass  # a concurrent first request (on another replica, say) linked them first
+    async with uow:
+        linked = await uow.slack.link(team_id, chat_user_id)
+        assert linked is not None  # links are only removed with their account
+        return linked
 
 
 async def find_linked_account(uow: UnitOfWork, team_id: str, chat_user_id: str) -> Caller | None:

@@ -68,8 +68,9 @@ async def list_members(uow: UnitOfWork, actor: Actor, cmd: ListMembers) -> Membe
             has_next = await uow.memberships.exists_beyond(
                 org.id, query, rows[-1].email, forward=True
             )
-            has_previous = await uow.memberships.exists_beyond(
-                org.id, query, rows[0].email, forward=False
+            # The first page (no cursor) starts at the beginning: nothing comes before it.
+            has_previous = (cmd.after is not None or cmd.before is not None) and (
+                await uow.memberships.exists_beyond(org.id, query, rows[0].email, forward=False)
             )
         else:
             has_next = has_previous = False

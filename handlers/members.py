@@ -159,7 +159,7 @@ async def change_role(uow: UnitOfWork, actor: Actor, cmd: ChangeRole) -> MemberC
                 "first.",
                 field="role",
             )
-        await uow.memberships.set_role(membership, cmd.role)
+        uow.memberships.set_role(membership, cmd.role)
         entry = audit_log.record(
             uow,
             org,

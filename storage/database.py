@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
+
+from storage import sqlite_inline
 
 DEFAULT_SQLITE_PATH = "minesync.db"
+_SQLITE_DIALECT = make_url("sqlite+aiosqlite://").get_dialect()()
 
 
 def default_database_url() -> str:
@@ -34,16 +40,17 @@ def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
         cursor.close()
         # SQLite's lower() folds ASCII only; member search must match "Ólafur" from "ólafur".
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
@@ -52,7 +59,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # Take SQLite's write lock up front: this is what serializes membership changes
         # (the last-Admin check and the audit chain) on the embedded database.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not inline:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        # Waiting for another process's lock happens in asyncio (storage.sqlite_inline).
+        try:
+            await_only(conn.connection.driver_connection.begin_immediate())
+        except sqlite3.OperationalError as error:
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
 
 
 class Database:
@@ -63,14 +77,29 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
+        inline = False
         if self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-        elif parsed.database and parsed.database != ":memory:":
+        elif parsed.database and parsed.database != ":memory:" and not parsed.query:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A file database: sqlite3 on the event loop's thread (storage.sqlite_inline),
+            # through one connection, so this process's transactions queue in asyncio rather
+            # than in SQLite's busy handler (which sleeps 1, 2, 5, 10... ms between tries).
+            # SQLite serializes every transaction anyway (BEGIN IMMEDIATE, below).
+            args, connect_kwargs = _SQLITE_DIALECT.create_connect_args(parsed)
+            kwargs.update(
+                async_creator=sqlite_inline.connector(args, connect_kwargs),
+                pool_size=1,
+                max_overflow=0,
+            )
+            inline = True
         self.engine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, inline=inline)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Units of work at once in this process (storage.uow): as many as the pool keeps
+        # connections, so that they queue fairly here rather than in the pool.
+        self.sessions = asyncio.Semaphore(kwargs.get("pool_size", 1))
 
     @property
     def is_postgresql(self) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -45,7 +45,14 @@ class OrganizationRepository(_Repository):
         organizations proceed. SQLite: the transaction already holds the database write lock
         (BEGIN IMMEDIATE), so a plain read suffices.
         """
-        stmt = select(Organization).where(Organization.id == org_id)
+        return await self._locked(Organization.id == org_id)
+
+    async def lock_by_slug(self, slug: str) -> Organization | None:
+        """lock(), finding the organization by its slug in the same statement."""
+        return await self._locked(Organization.slug == slug)
+
+    async def _locked(self, where: ColumnElement[bool]) -> Organization | None:
+        stmt = select(Organization).where(where)
         if self._is_postgresql:
             stmt = stmt.with_for_update()
         # populate_existing: a row read earlier in this session must not shadow the locked one.
@@ -109,9 +116,9 @@ class MembershipRepository(_Repository):
         await self.session.execute(delete(Membership).where(Membership.id == membership.id))
         org.member_count -= 1
 
-    async def set_role(self, membership: Membership, role: str) -> None:
+    def set_role(self, membership: Membership, role: str) -> None:
+        """Written with the rest of the transaction at commit."""
         membership.role = role
-        await self.session.flush()
 
     async def has_other_with_role(self, org_id: int, role: str, except_user_id: int) -> bool:
         """Whether someone besides `except_user_id` holds `role`: at most two index entries read."""
@@ -181,6 +188,12 @@ class MembershipRepository(_Repository):
                     func.lower(User.name).like(pattern, escape="\\"),
                 )
             )
+        # Ordered along the index, so that the planner walks it from the cursor (PostgreSQL
+        # otherwise may pick a sequential scan, betting that a matching row comes early).
+        if forward:
+            stmt = stmt.order_by(Membership.org_id, Membership.email)
+        else:
+            stmt = stmt.order_by(Membership.org_id.desc(), Membership.email.desc())
         return (await self.session.scalar(stmt.limit(1))) is not None
 
     async def for_user(self, user_id: int) -> list[tuple[Organization, str]]:

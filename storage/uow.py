@@ -6,6 +6,7 @@ raises half-way leaves nothing half-written.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from types import TracebackType
 
@@ -25,6 +26,8 @@ from storage.repositories import (
     UserRepository,
 )
 
+SESSION_WAIT_SECONDS = 30.0
+
 
 class UnitOfWork:
     organizations: OrganizationRepository
@@ -35,11 +38,29 @@ class UnitOfWork:
     slack: SlackRepository
     removal_requests: RemovalRequestRepository
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        sessions: asyncio.Semaphore | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        # How many units of work the process runs at once (Database.sessions): waiting here is
+        # first come, first served, where SQLAlchemy's pool lets a newcomer take a connection
+        # from under one that has waited (under load, some requests then starve for seconds).
+        self._sessions = sessions
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._sessions is not None:
+            try:
+                async with asyncio.timeout(SESSION_WAIT_SECONDS):
+                    await self._sessions.acquire()
+            except TimeoutError:
+                # Like the pool's own timeout; also what a unit of work opened inside another
+                # one (in the same task) would come to.
+                raise TimeoutError(
+                    f"no database session became free within {SESSION_WAIT_SECONDS:g}s"
+                ) from None
         session = self._sessionmaker()
         self._session = session
         self.organizations = OrganizationRepository(session)
@@ -58,9 +79,13 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
-        # close() rolls back whatever was not committed, and leaves loaded objects readable.
-        await self._session.close()
-        self._session = None
+        try:
+            # close() rolls back whatever was not committed, and leaves loaded objects readable.
+            await self._session.close()
+        finally:
+            self._session = None
+            if self._sessions is not None:
+                self._sessions.release()
 
     async def commit(self) -> None:
         assert self._session is not None
@@ -90,4 +115,4 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 def unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
-    return lambda: UnitOfWork(database.sessionmaker)
+    return lambda: UnitOfWork(database.sessionmaker, database.sessions)

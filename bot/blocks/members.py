@@ -9,15 +9,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
 )
 
 from bot.blocks.text import (
@@ -54,19 +50,26 @@ def build_members_message(page: MembersPage) -> dict[str, Any]:
     """One page of an organization's members: role select and Remove per member, then paging."""
     org = page.organization
     shown = len(page.members)
-    blocks: list[Block] = [
+    head: list[Block] = [
         HeaderBlock(text=truncate(f"Members of {org}", MAX_HEADER)),
         ContextBlock(elements=[MarkdownTextObject(text=_summary(page))]),
     ]
-    if page.members:
-        for member in page.members:
-            blocks.extend(_member_blocks(page.organization_slug, org, member))
-    else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_nobody(page))))
-    blocks.append(DividerBlock())
-    blocks.append(ActionsBlock(block_id=NAV_BLOCK, elements=_nav_buttons(page)))
+    if not page.members:
+        head.append(SectionBlock(text=MarkdownTextObject(text=_nobody(page))))
+    tail: list[Block] = [
+        DividerBlock(),
+        ActionsBlock(block_id=NAV_BLOCK, elements=_nav_buttons(page)),
+    ]
+    rows = [
+        block
+        for member in page.members
+        for block in _member_blocks(page.organization_slug, org, member)
+    ]
     fallback = f"Members of {mrkdwn(org)}: {page.total} members, {shown} shown."
-    return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
+    return {
+        "text": fallback,
+        "blocks": [b.to_dict() for b in head] + rows + [b.to_dict() for b in tail],
+    }
 
 
 def build_change_message(change: MemberChange, verb: str) -> dict[str, Any]:
@@ -115,45 +118,67 @@ def _nobody(page: MembersPage) -> str:
     return f"No members of {mrkdwn(page.organization)} to show."
 
 
-def _member_blocks(slug: str, org: str, member: MemberView) -> list[Block]:
-    options = [
-        Option(value=f"{slug}|{member.user_id}|{role.value}", text=role.label) for role in Role
-    ]
-    current = next(o for o in options if o.value.endswith(f"|{member.role.value}"))
+def _member_blocks(slug: str, org: str, member: MemberView) -> list[dict[str, Any]]:
+    """A member's line with its role menu, and its Remove button (with a confirmation).
+
+    Built as plain dicts, not slack_sdk models: this is the members list's hot loop, and
+    serializing its ~17 model objects per member cost ~0.2 ms each (1.9 ms a page, a third of
+    the request). Every text is bounded here (mrkdwn/truncate), and the unit tests check the
+    output against the slack_sdk models and against Slack's limits.
+    """
+    options = [_option(f"{slug}|{member.user_id}|{role.value}", role.label) for role in Role]
+    current = options[_ROLE_INDEX[member.role]]
     line = f"*{mrkdwn(member.name)}*  {mrkdwn(member.email, _MAX_EMAIL)}  ·  {member.role.label}"
     name = truncate(member.name, MAX_NAME)
     org_name = truncate(org, MAX_NAME)
-    remove = ButtonElement(
-        text="Remove",
-        action_id=REMOVE_ACTION,
-        value=f"{slug}|{member.user_id}",
-        style="danger",
-        confirm=ConfirmObject(
-            title=PlainTextObject(
-                text=f"Remove {truncate(name, MAX_CONFIRM_TITLE - len('Remove ?'))}?"
-            ),
-            text=PlainTextObject(
-                text=f"{name} loses access to {org_name} at once. "
-                "The account is kept and can be re-invited."
-            ),
-            confirm="Continue",
-            deny="Cancel",
-            style="danger",
-        ),
-    )
+    remove = {
+        "type": "button",
+        "action_id": REMOVE_ACTION,
+        "text": _plain("Remove"),
+        "value": f"{slug}|{member.user_id}",
+        "style": "danger",
+        "confirm": {
+            "title": {
+                "type": "plain_text",
+                "text": f"Remove {truncate(name, MAX_CONFIRM_TITLE - len('Remove ?'))}?",
+            },
+            "text": {
+                "type": "plain_text",
+                "text": f"{name} loses access to {org_name} at once. "
+                "The account is kept and can be re-invited.",
+            },
+            "confirm": _plain("Continue"),
+            "deny": _plain("Cancel"),
+            "style": "danger",
+        },
+    }
     return [
-        SectionBlock(
-            block_id=f"member:{member.user_id}",
-            text=MarkdownTextObject(text=line),
-            accessory=StaticSelectElement(
-                action_id=ROLE_ACTION,
-                placeholder="Change role",
-                options=options,
-                initial_option=current,
-            ),
-        ),
-        ActionsBlock(elements=[remove]),
+        {
+            "type": "section",
+            "block_id": f"member:{member.user_id}",
+            "text": {"type": "mrkdwn", "text": line},
+            "accessory": {
+                "type": "static_select",
+                "action_id": ROLE_ACTION,
+                "placeholder": _plain("Change role"),
+                "options": options,
+                "initial_option": dict(current, text=dict(current["text"])),
+            },
+        },
+        {"type": "actions", "elements": [remove]},
     ]
+
+
+_ROLE_INDEX = {role: i for i, role in enumerate(Role)}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    # What slack_sdk renders for a string given where a plain_text object goes.
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(value: str, text: str) -> dict[str, Any]:
+    return {"text": _plain(text), "value": value}
 
 
 def _nav_buttons(page: MembersPage) -> list[ButtonElement]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies, requester
@@ -14,6 +14,7 @@ from bot.blocks.review import build_review_modal
 from bot.deadline import within_budget
 from bot.listeners import forms
 from bot.parsing import UsageError
+from bot.responder import Responder
 from bot.services import Services
 from handlers.errors import InvalidInput
 from handlers.listing import (
@@ -65,7 +66,7 @@ class ActionRequest:
         await self.client.views_open(trigger_id=self.trigger_id, view=view)
 
 
-async def _role_selected(req: ActionRequest, respond: AsyncRespond) -> None:
+async def _role_selected(req: ActionRequest, respond: Responder) -> None:
     slug, user_id, role = _hint(req.action["selected_option"]["value"], 3)
     actor = await req.actor_in(slug)
     change = await change_role(
@@ -78,7 +79,7 @@ async def _role_selected(req: ActionRequest, respond: AsyncRespond) -> None:
     )
 
 
-async def _remove_clicked(req: ActionRequest, respond: AsyncRespond) -> None:
+async def _remove_clicked(req: ActionRequest, respond: Responder) -> None:
     slug, user_id = _hint(req.action["value"], 2)
     actor = await req.actor_in(slug)
     await forms.open_remove_form(
@@ -86,7 +87,7 @@ async def _remove_clicked(req: ActionRequest, respond: AsyncRespond) -> None:
     )
 
 
-async def _page(req: ActionRequest, respond: AsyncRespond) -> None:
+async def _page(req: ActionRequest, respond: Responder) -> None:
     try:
         cursor = json.loads(req.action["value"])
         slug = str(cursor["org"])
@@ -107,19 +108,19 @@ async def _page(req: ActionRequest, respond: AsyncRespond) -> None:
     await respond(**replies.message(build_members_message(page)), replace_original=True)
 
 
-async def _open_invite(req: ActionRequest, respond: AsyncRespond) -> None:
+async def _open_invite(req: ActionRequest, respond: Responder) -> None:
     slug = req.action["value"]
     actor = await req.actor_in(slug)
     await forms.open_invite_form(req.services, req.client, req.trigger_id, actor, slug)
 
 
-async def _open_create(req: ActionRequest, respond: AsyncRespond) -> None:
+async def _open_create(req: ActionRequest, respond: Responder) -> None:
     slug = req.action["value"]
     actor = await req.actor_in(slug)
     await forms.open_create_form(req.services, req.client, req.trigger_id, actor, slug)
 
 
-async def _review(req: ActionRequest, respond: AsyncRespond) -> None:
+async def _review(req: ActionRequest, respond: Responder) -> None:
     ctx = await requester.resolve(
         req.services, req.client, req.team_id, req.user_id, need_org=False
     )
@@ -139,7 +140,7 @@ HANDLERS = {
 }
 
 
-async def _tell(req: ActionRequest, respond: AsyncRespond, reply: dict[str, Any]) -> None:
+async def _tell(req: ActionRequest, respond: Responder, reply: dict[str, Any]) -> None:
     """Show an error to the one who clicked: in place for messages, as a DM-free ephemeral else."""
     if req.body.get("response_url"):
         await respond(**reply, replace_original=False)
@@ -155,11 +156,10 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 def _listener(services: Services, handler):
-    async def listener(
-        ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def listener(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         await ack()
         req = ActionRequest(services, client, body)
+        respond = Responder(client.session, body.get("response_url"))
 
         async def work() -> None:
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies, requester
@@ -16,6 +16,7 @@ from bot.blocks.orgs import build_orgs_message
 from bot.deadline import within_budget
 from bot.listeners import forms
 from bot.parsing import Parsed, UsageError, channel_id, member_ref, parse
+from bot.responder import Responder
 from bot.services import Services
 from handlers import identity
 from handlers.audit_queries import ReadAudit, read_audit
@@ -232,10 +233,9 @@ async def _run(req: CommandRequest) -> Reply:
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/minesync")
-    async def minesync_command(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def minesync_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         req = CommandRequest(services, client, body)
+        respond = Responder(client.session, body.get("response_url"))
 
         async def on_time(reply: Reply) -> None:
             await ack(**reply) if reply else await ack()
