@@ -26,7 +26,7 @@ ACK_DEADLINE_SECONDS = 3.0
 class InteractionSource(Protocol):
     """Where trigger_ids and response_urls come from; FakeSlack is one."""
 
-    def new_trigger_id(self, *, view_id: str | None = None) -> str: ...
+    def new_trigger_id(self, *, view_id: str | None = None, user_id: str | None = None) -> str: ...
 
     def response_url(
         self,
@@ -120,7 +120,7 @@ class SlackRequester:
             text=text,
             command=command,
             response_url=response_url or self._response_url(channel_id, user_id),
-            trigger_id=trigger_id or self._trigger_id(),
+            trigger_id=trigger_id or self._trigger_id(user_id),
             team_domain=self.team_domain,
             api_app_id=self.api_app_id,
         )
@@ -199,9 +199,9 @@ class SlackRequester:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
-    def _trigger_id(self) -> str:
+    def _trigger_id(self, user_id: str) -> str:
         if self.source is not None:
-            return self.source.new_trigger_id()
+            return self.source.new_trigger_id(user_id=user_id)
         return "0000000000.0000000000.00000000000000000000000000000000"
 
     def _response_url(self, channel_id: str, user_id: str) -> str:

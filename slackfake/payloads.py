@@ -322,3 +322,80 @@ def view_closed_payload(
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# What a person's input on an element becomes (for clients that render the app's blocks)
+# ---------------------------------------------------------------------------------------------
+
+_TEXT_INPUTS = ("plain_text_input", "email_text_input", "url_text_input", "number_input")
+_SELECTED_KEYS = {
+    "conversations_select": "selected_conversation",
+    "channels_select": "selected_channel",
+    "users_select": "selected_user",
+    "datepicker": "selected_date",
+}
+
+
+class UnknownOption(ValueError):
+    """A chosen value that is not one of the element's options."""
+
+
+def find_option(element: Mapping[str, Any], value: str) -> JsonDict:
+    """The element's option (from options or option_groups) whose value is `value`."""
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options.extend(group.get("options") or [])
+    for option in options:
+        if isinstance(option, dict) and option.get("value") == value:
+            return dict(option)
+    raise UnknownOption(f"{value!r} is not an option of {element.get('action_id')!r}")
+
+
+def state_value(element: Mapping[str, Any], raw: Any) -> JsonDict:
+    """The view.state.values entry Slack sends for an input `element` holding `raw`: the text
+    typed (text inputs), the chosen option's value (selects), an id (conversation, channel or
+    user selects), a list of values (checkboxes, multi selects). Empty means untouched."""
+    kind = str(element.get("type"))
+    empty = raw is None or raw == "" or raw == []
+    if kind in _TEXT_INPUTS:
+        return {"type": kind, "value": None if empty else str(raw)}
+    if kind in ("static_select", "radio_buttons"):
+        option = None if empty else find_option(element, str(raw))
+        return {"type": kind, "selected_option": option}
+    if kind in ("checkboxes", "multi_static_select"):
+        values = [] if empty else [raw] if isinstance(raw, str) else list(raw)
+        return {"type": kind, "selected_options": [find_option(element, str(v)) for v in values]}
+    if kind in _SELECTED_KEYS:
+        return {"type": kind, _SELECTED_KEYS[kind]: None if empty else str(raw)}
+    return {"type": kind, "value": None if empty else raw}
+
+
+def element_action(
+    element: Mapping[str, Any], *, block_id: str, selected: str | None = None
+) -> JsonDict:
+    """The `actions[0]` of a block_actions payload when a person uses `element`: a button's
+    click, or the choice `selected` (an option value, or an id for conversation selects)."""
+    kind = str(element.get("type"))
+    action: JsonDict = {
+        "action_id": element.get("action_id") or "",
+        "block_id": block_id,
+        "type": kind,
+        "action_ts": _action_ts(),
+    }
+    if kind == "button":
+        action["text"] = element.get("text") or plain_text("Button")
+        if "value" in element:
+            action["value"] = element["value"]
+        return action
+    if selected is None:
+        raise ValueError(f"a {kind} action needs the value chosen")
+    if kind in ("static_select", "overflow", "radio_buttons"):
+        action["selected_option"] = find_option(element, selected)
+        if element.get("placeholder"):
+            action["placeholder"] = element["placeholder"]
+    elif kind in _SELECTED_KEYS:
+        action[_SELECTED_KEYS[kind]] = selected
+    else:
+        action["value"] = selected
+    return action

@@ -50,6 +50,22 @@ class Call:
         return f"{self.method} -> {outcome}" + (f" ({error})" if error else "")
 
 
+@dataclass(frozen=True)
+class Change:
+    """Something a person in the workspace could see change, told to FakeSlack's observers.
+
+    kind: "message" (a channel's messages), "ephemeral" (messages only `user_id` sees) or
+    "view" (a modal of `user_id`: opened, updated, pushed, given field errors, or closed).
+    """
+
+    kind: str
+    channel_id: str | None = None
+    user_id: str | None = None
+    view_id: str | None = None
+
+
+Observer = Callable[[Change], None]
+
 CallMatcher = str | Callable[[Call], bool]
 
 

@@ -12,18 +12,26 @@ import contextlib
 import copy
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from slackfake.client import ACK_DEADLINE_SECONDS
 from slackfake.clock import Clock, monotonic
 from slackfake.faults import ChannelRateLimiter, Fault, FaultPlan, make_fault
-from slackfake.recording import Call, CallLog, CallMatcher
+from slackfake.recording import Call, CallLog, CallMatcher, Change, Observer
 from slackfake.state import ApiError, Channel, JsonDict, User, Workspace
-from slackfake.webapi import METHODS, BotIdentity, Context, message_content
+from slackfake.webapi import (
+    METHODS,
+    BotIdentity,
+    Context,
+    message_content,
+    push_view,
+    replace_view,
+)
 
 DEFAULT_TOKEN = "xoxb-fake-token"
 DEFAULT_SCOPES = frozenset(
@@ -36,6 +44,7 @@ DEFAULT_SCOPES = frozenset(
         "groups:read",
     }
 )
+SLACKBOT_USER_ID = "USLACKBOT"
 RESPONSE_URL_MAX_POSTS = 5
 RESPONSE_URL_LIFETIME = 30 * 60.0
 # Views may reach 250 kB; aiohttp's 1 MB default would do, but leave room so that oversized
@@ -103,6 +112,7 @@ class FakeSlack:
         self._post_limiter: ChannelRateLimiter | None = None
         self.set_post_message_rate_limit(post_message_rate_limit)
         self._response_urls: dict[str, _ResponseUrl] = {}
+        self._observers: list[Observer] = []
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._stopping = asyncio.Event()
@@ -182,10 +192,20 @@ class FakeSlack:
     def add_channel(self, channel_id: str, name: str, is_private: bool = False) -> None:
         self._ws.channels[channel_id] = Channel(channel_id, name, is_private)
 
-    def new_trigger_id(self, *, view_id: str | None = None) -> str:
+    @property
+    def users(self) -> list[User]:
+        """The workspace's directory, in the order users were added (copies)."""
+        return [copy.copy(u) for u in self._ws.users.values()]
+
+    @property
+    def channels(self) -> list[Channel]:
+        return [copy.copy(c) for c in self._ws.channels.values()]
+
+    def new_trigger_id(self, *, view_id: str | None = None, user_id: str | None = None) -> str:
         """A trigger_id as Slack puts in commands and interactions: valid for `trigger_ttl`
-        seconds (3) and one views.open/push. `view_id`: the modal the interaction came from."""
-        return self._ws.new_trigger_id(view_id)
+        seconds (3) and one views.open/push. `view_id`: the modal the interaction came from;
+        `user_id`: who acted (the modal it opens is shown to them alone)."""
+        return self._ws.new_trigger_id(view_id, user_id)
 
     def response_url(
         self,
@@ -267,7 +287,141 @@ class FakeSlack:
 
     def close_view(self, view_id: str) -> None:
         """Close the modal stack holding `view_id`, as the user's Cancel/X would."""
+        owner = self._view_owner(view_id)
         self._ws.close_view(view_id)
+        self._emit(Change("view", user_id=owner, view_id=view_id))
+
+    def back_view(self, view_id: str) -> None:
+        """Close only the pushed view `view_id`, as its back arrow does."""
+        owner = self._view_owner(view_id)
+        self._ws.pop_view(view_id)
+        self._emit(Change("view", user_id=owner, view_id=view_id))
+
+    def views_of(self, user_id: str) -> list[JsonDict]:
+        """The modal stack `user_id` sees (root first, top last); [] when none is open."""
+        stacks = self._ws.views_of(user_id)
+        return copy.deepcopy(stacks[-1]) if stacks else []
+
+    def view_errors(self, view_id: str) -> dict[str, str]:
+        """Field errors shown in the modal, by block_id, from the last submission's answer."""
+        return dict(self._ws.view_errors.get(view_id, {}))
+
+    def show_view_errors(self, view_id: str, errors: dict[str, str]) -> None:
+        """Show field errors (by block_id) in an open modal, until it is updated or closed."""
+        self._ws.find_view(view_id)
+        self._ws.view_errors[view_id] = dict(errors)
+        self._emit(Change("view", user_id=self._view_owner(view_id), view_id=view_id))
+
+    def new_ts(self) -> str:
+        """A message timestamp as Slack would give one now (later than every earlier one)."""
+        return self._ws.next_ts()
+
+    def add_observer(self, observer: Observer) -> Callable[[], None]:
+        """Call `observer(change)` whenever what a person sees changes; returns an unsubscribe.
+
+        Observers run synchronously inside the fake's request handling: keep them quick (hand
+        the change to a queue) and never let them raise.
+        """
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    # -- what the Slack client does with the app's HTTP answers ---------------------------------
+
+    def show_command_reply(
+        self,
+        response_url: str,
+        reply: Any,
+        *,
+        command: str = "/minesync",
+        elapsed: float = 0.0,
+        status: int = 200,
+    ) -> JsonDict | None:
+        """Show the bot's HTTP answer to a slash command as Slack does, and return the message.
+
+        A JSON body with text or blocks becomes a message, ephemeral unless response_type is
+        in_channel, and later response_url posts with replace_original act on it. A plain-text
+        body is shown as an ephemeral message; an empty 200 shows nothing. A failed or late
+        answer (after 3 s) is reported by Slackbot, as Slack reports it to the person.
+        """
+        entry = self._response_urls.get(response_url.rsplit("/", 1)[-1])
+        if entry is None or entry.channel_id is None:
+            raise ValueError("show_command_reply needs a response_url from this fake")
+        if status != 200 or elapsed > ACK_DEADLINE_SECONDS:
+            error = "operation_timeout" if status == 200 else "dispatch_failed"
+            return self._ephemeral(
+                entry,
+                {"text": f'{command} failed with the error "{error}"'},
+                user=SLACKBOT_USER_ID,
+            )
+        if isinstance(reply, str):
+            reply = {"text": reply} if reply.strip() else {}
+        if not isinstance(reply, dict) or not (reply.get("text") or reply.get("blocks")):
+            return None
+        content = message_content(reply)
+        if reply.get("response_type") == "in_channel":
+            message: JsonDict = {
+                "type": "message",
+                "ts": self._ws.next_ts(),
+                "user": self.bot.bot_user_id,
+                "bot_id": self.bot.bot_id,
+                **content,
+            }
+            self._ws.messages.setdefault(entry.channel_id, []).append(message)
+            self._emit(Change("message", channel_id=entry.channel_id))
+        else:
+            message = self._ephemeral(entry, content)
+        entry.message_ts = message["ts"]
+        return copy.deepcopy(message)
+
+    def answer_view_submission(self, view_id: str, reply: Any) -> str:
+        """Apply the bot's answer to a view_submission as Slack does; returns what happened:
+        "errors" (field errors shown, modal stays), "update", "push", "clear" (whole stack
+        closed) or "closed" (an empty answer closes the submitted view). Raises ApiError when
+        the answer's view breaks Slack's rules (Slack then shows the person an error)."""
+        view = self._ws.find_view(view_id)
+        owner = self._view_owner(view_id)
+        action = reply.get("response_action") if isinstance(reply, dict) else None
+        ctx = Context(self._ws, self.bot)
+        if action == "errors":
+            errors = reply.get("errors")
+            if not isinstance(errors, dict) or not errors:
+                raise ApiError("invalid_arguments", errors=["errors must be a non-empty object"])
+            self._ws.view_errors[view_id] = {str(k): str(v) for k, v in errors.items()}
+            outcome = "errors"
+        elif action == "update":
+            replace_view(ctx, view, {"view": reply.get("view")})
+            outcome = "update"
+        elif action == "push":
+            push_view(ctx, view["root_view_id"], {"view": reply.get("view")})
+            outcome = "push"
+        elif action == "clear":
+            self._ws.close_view(view_id)
+            outcome = "clear"
+        else:
+            self._ws.pop_view(view_id)
+            outcome = "closed"
+        self._emit(Change("view", user_id=owner, view_id=view_id))
+        return outcome
+
+    def _ephemeral(
+        self, entry: _ResponseUrl, content: JsonDict, user: str | None = None
+    ) -> JsonDict:
+        assert entry.channel_id is not None
+        message: JsonDict = {"type": "message", "ts": self._ws.next_ts(), **content}
+        if user is not None:
+            message["user"] = user
+        message["recipient"] = entry.user_id
+        self._ws.ephemerals.setdefault(entry.channel_id, []).append(message)
+        self._emit(Change("ephemeral", channel_id=entry.channel_id, user_id=entry.user_id))
+        return message
+
+    def _view_owner(self, view_id: str) -> str | None:
+        view = self._ws.views.get(view_id)
+        return self._ws.view_owners.get(view["root_view_id"]) if view else None
+
+    def _emit(self, change: Change) -> None:
+        for observer in list(self._observers):
+            observer(change)
 
     def reset(self) -> None:
         """Forget calls, messages, views, triggers, response_urls and injected failures.
@@ -316,8 +470,20 @@ class FakeSlack:
             body = handler(Context(self._ws, self.bot), call.args)
         except ApiError as exc:
             body = exc.body()
+        else:
+            self._tell_observers(call, body)
         # Slack lists the token's scopes on every answer; handy when debugging scope issues.
         return _json(body, headers={"X-OAuth-Scopes": ",".join(sorted(self.bot.scopes))})
+
+    def _tell_observers(self, call: Call, body: JsonDict) -> None:
+        if call.method in ("chat.postMessage", "chat.update", "chat.delete"):
+            self._emit(Change("message", channel_id=body.get("channel")))
+        elif call.method == "chat.postEphemeral":
+            channel = self._ws.channel(call.args.get("channel"))
+            self._emit(Change("ephemeral", channel_id=channel.id, user_id=call.args.get("user")))
+        elif call.method.startswith("views.") and isinstance(body.get("view"), dict):
+            view_id = body["view"]["id"]
+            self._emit(Change("view", user_id=self._view_owner(view_id), view_id=view_id))
 
     def _auth_error(self, request: web.Request, args: JsonDict) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -400,19 +566,27 @@ class FakeSlack:
 
     def _apply_response(self, entry: _ResponseUrl, body: JsonDict) -> None:
         """Reflect a response_url post in the channel's messages, as far as the fake knows
-        which message and channel the URL belongs to."""
-        original: JsonDict | None = None
-        if entry.channel_id and entry.message_ts:
-            with contextlib.suppress(ApiError):
-                original = self._ws.find_message(entry.channel_id, entry.message_ts)
+        which message and channel the URL belongs to (a channel message, or an ephemeral one
+        of the URL's user)."""
+        found = self._original(entry)
+        change = Change(
+            "ephemeral" if found and found[0] == "ephemeral" else "message",
+            channel_id=entry.channel_id,
+            user_id=entry.user_id,
+        )
         if body.get("delete_original") in (True, "true"):
-            if original is not None and entry.channel_id is not None:
-                self._ws.messages[entry.channel_id].remove(original)
+            if found is not None and entry.channel_id is not None:
+                kind, original = found
+                store = self._ws.ephemerals if kind == "ephemeral" else self._ws.messages
+                store[entry.channel_id].remove(original)
+                self._emit(change)
             return
         content = message_content(body)
-        if body.get("replace_original") in (True, "true") and original is not None:
+        if body.get("replace_original") in (True, "true") and found is not None:
+            original = found[1]
             original.pop("blocks", None)
             original.update(content)
+            self._emit(change)
             return
         if entry.channel_id is None:
             return
@@ -420,9 +594,21 @@ class FakeSlack:
         if body.get("response_type") == "in_channel":
             message.update(user=self.bot.bot_user_id, bot_id=self.bot.bot_id)
             self._ws.messages.setdefault(entry.channel_id, []).append(message)
+            self._emit(Change("message", channel_id=entry.channel_id))
         else:
             message["recipient"] = entry.user_id
             self._ws.ephemerals.setdefault(entry.channel_id, []).append(message)
+            self._emit(Change("ephemeral", channel_id=entry.channel_id, user_id=entry.user_id))
+
+    def _original(self, entry: _ResponseUrl) -> tuple[str, JsonDict] | None:
+        if not (entry.channel_id and entry.message_ts):
+            return None
+        with contextlib.suppress(ApiError):
+            return "message", self._ws.find_message(entry.channel_id, entry.message_ts)
+        for message in self._ws.ephemerals.get(entry.channel_id, []):
+            if message["ts"] == entry.message_ts and message.get("recipient") == entry.user_id:
+                return "ephemeral", message
+        return None
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Kept apart from HTTP so the Web API handlers are plain functions over this state
 from __future__ import annotations
 
 import secrets
+import string
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ class Channel:
 class Trigger:
     issued_at: float
     view_id: str | None  # set when the interaction came from a view (views.push target)
+    user_id: str | None = None  # who acted: the modal it opens is theirs alone
     used: bool = False
 
 
@@ -99,6 +101,9 @@ class Workspace:
         self.views: dict[str, JsonDict] = {}
         self.home_views: dict[str, JsonDict] = {}
         self.stacks: dict[str, ViewStack] = {}  # root_view_id -> stack
+        self.view_owners: dict[str, str | None] = {}  # root_view_id -> the user who sees it
+        # Field errors a view_submission answer put on a modal (response_action "errors").
+        self.view_errors: dict[str, dict[str, str]] = {}
         self.triggers: dict[str, Trigger] = {}
 
     # -- directory --------------------------------------------------------------------------------
@@ -137,11 +142,11 @@ class Workspace:
 
     # -- trigger ids ------------------------------------------------------------------------------
 
-    def new_trigger_id(self, view_id: str | None = None) -> str:
+    def new_trigger_id(self, view_id: str | None = None, user_id: str | None = None) -> str:
         trigger_id = (
             f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**11)}.{secrets.token_hex(16)}"
         )
-        self.triggers[trigger_id] = Trigger(self.clock(), view_id)
+        self.triggers[trigger_id] = Trigger(self.clock(), view_id, user_id)
         return trigger_id
 
     def use_trigger(self, trigger_id: Any) -> Trigger:
@@ -171,6 +176,52 @@ class Workspace:
         view = self.views.get(view_id)
         if view is None:
             return
-        stack = self.stacks.pop(view["root_view_id"], ViewStack())
+        root_id = view["root_view_id"]
+        stack = self.stacks.pop(root_id, ViewStack())
+        self.view_owners.pop(root_id, None)
         for vid in stack.view_ids or [view_id]:
             self.views.pop(vid, None)
+            self.view_errors.pop(vid, None)
+
+    def pop_view(self, view_id: str) -> None:
+        """Close one view of a stack, uncovering the one below (a pushed view's back arrow, or
+        an empty answer to its submission); the last one closes the stack."""
+        view = self.views.get(view_id)
+        if view is None:
+            return
+        stack = self.stacks.get(view["root_view_id"])
+        if stack is None or len(stack.view_ids) <= 1:
+            self.close_view(view_id)
+            return
+        if view_id in stack.view_ids:
+            stack.view_ids.remove(view_id)
+        self.views.pop(view_id, None)
+        self.view_errors.pop(view_id, None)
+
+    def views_of(self, user_id: str) -> list[list[JsonDict]]:
+        """The modal stacks open for one user, each from its root to the view on top."""
+        return [
+            [self.views[vid] for vid in stack.view_ids if vid in self.views]
+            for root_id, stack in self.stacks.items()
+            if self.view_owners.get(root_id) == user_id
+        ]
+
+
+def fill_block_ids(blocks: Any) -> Any:
+    """Slack gives every block the app sent without a block_id one of its own (stable for the
+    message or view), so interaction payloads always name a block."""
+    if not isinstance(blocks, list):
+        return blocks
+    filled = []
+    for block in blocks:
+        if isinstance(block, dict) and not block.get("block_id"):
+            block = {**block, "block_id": _random_block_id()}
+        filled.append(block)
+    return filled
+
+
+_BLOCK_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def _random_block_id() -> str:
+    return "".join(secrets.choice(_BLOCK_ID_ALPHABET) for _ in range(5))

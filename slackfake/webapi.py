@@ -14,7 +14,15 @@ from typing import Any
 
 from slackfake import blockkit
 from slackfake.payloads import new_view_hash, new_view_id
-from slackfake.state import MAX_VIEW_STACK, ApiError, JsonDict, User, ViewStack, Workspace
+from slackfake.state import (
+    MAX_VIEW_STACK,
+    ApiError,
+    JsonDict,
+    User,
+    ViewStack,
+    Workspace,
+    fill_block_ids,
+)
 
 EMAIL_SCOPE = "users:read.email"
 
@@ -74,7 +82,7 @@ def message_content(args: JsonDict) -> JsonDict:
         problems = blockkit.check_message_blocks(blocks)
         if problems:
             raise _invalid("invalid_blocks", problems)
-        content["blocks"] = blocks
+        content["blocks"] = fill_block_ids(blocks)
     attachments = _json_field(args, "attachments", "invalid_attachments")
     if attachments is not None:
         content["attachments"] = attachments
@@ -246,7 +254,7 @@ def _build_view(
         "id": view_id,
         "team_id": ctx.bot.team_id,
         "type": submitted.get("type", "modal"),
-        "blocks": submitted.get("blocks", []),
+        "blocks": fill_block_ids(submitted.get("blocks", [])),
         "private_metadata": submitted.get("private_metadata", ""),
         "callback_id": submitted.get("callback_id", ""),
         "state": {"values": {}},
@@ -279,11 +287,12 @@ def views_open(ctx: Context, args: JsonDict) -> JsonDict:
         raise ApiError("invalid_arguments", errors=["[ERROR] missing required field: trigger_id"])
     submitted = _submitted_view(args)
     _check_external_id(ctx, submitted)
-    ctx.ws.use_trigger(args["trigger_id"])
+    trigger = ctx.ws.use_trigger(args["trigger_id"])
     view_id = new_view_id()
     view = _build_view(ctx, submitted, view_id=view_id, root_view_id=view_id, previous=None)
     ctx.ws.views[view_id] = view
     ctx.ws.stacks[view_id] = ViewStack([view_id])
+    ctx.ws.view_owners[view_id] = trigger.user_id
     return {"ok": True, "view": _copy(view)}
 
 
@@ -301,6 +310,17 @@ def views_push(ctx: Context, args: JsonDict) -> JsonDict:
         root_id = next(reversed(ctx.ws.stacks))
     else:
         raise ApiError("not_found")
+    return {"ok": True, "view": _copy(_push(ctx, root_id, submitted))}
+
+
+def push_view(ctx: Context, root_id: str, args: JsonDict) -> JsonDict:
+    """Push `args["view"]` onto the stack rooted at `root_id` (response_action "push")."""
+    submitted = _submitted_view(args)
+    _check_external_id(ctx, submitted)
+    return _push(ctx, root_id, submitted)
+
+
+def _push(ctx: Context, root_id: str, submitted: JsonDict) -> JsonDict:
     stack = ctx.ws.stacks[root_id]
     if len(stack.view_ids) >= MAX_VIEW_STACK:
         raise ApiError("push_limit_reached")
@@ -310,7 +330,7 @@ def views_push(ctx: Context, args: JsonDict) -> JsonDict:
     )
     ctx.ws.views[view_id] = view
     stack.view_ids.append(view_id)
-    return {"ok": True, "view": _copy(view)}
+    return view
 
 
 def views_update(ctx: Context, args: JsonDict) -> JsonDict:
@@ -320,6 +340,12 @@ def views_update(ctx: Context, args: JsonDict) -> JsonDict:
     # The hash makes concurrent updates safe: an update based on a stale view is refused.
     if args.get("hash") and args["hash"] != current["hash"]:
         raise ApiError("hash_conflict")
+    return {"ok": True, "view": _copy(replace_view(ctx, current, args))}
+
+
+def replace_view(ctx: Context, current: JsonDict, args: JsonDict) -> JsonDict:
+    """Replace `current` with `args["view"]`, keeping its id and place in the stack
+    (views.update, and response_action "update")."""
     submitted = _submitted_view(args)
     _check_external_id(ctx, submitted, own_id=current["id"])
     view = _build_view(
@@ -333,7 +359,8 @@ def views_update(ctx: Context, args: JsonDict) -> JsonDict:
     if not submitted.get("external_id"):
         view["external_id"] = current.get("external_id", "")
     ctx.ws.views[view["id"]] = view
-    return {"ok": True, "view": _copy(view)}
+    ctx.ws.view_errors.pop(view["id"], None)
+    return view
 
 
 def views_publish(ctx: Context, args: JsonDict) -> JsonDict:
