@@ -1,0 +1,1 @@
+"""The benchmark: `python -m bench` (see bench.cli and the README's "Benchmark" section)."""
