@@ -45,7 +45,7 @@ from handlers.organizations import (
 from handlers.passwords import generate_password
 from handlers.validation import parse
 from storage.database import Database
-from storage.migrate import upgrade
+from storage.migrate import pending_upgrade, upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
 
 Runner = Callable[[argparse.Namespace, UnitOfWorkFactory, Database], Awaitable[int]]
@@ -248,9 +248,25 @@ async def _audit_verify(args: argparse.Namespace, uow: UnitOfWorkFactory, db: Da
 
 
 async def _serve(args: argparse.Namespace, uow: UnitOfWorkFactory, db: Database) -> int:
+    needed = ["slack_signing_secret", "slack_bot_token"]
+    if args.socket_mode:
+        needed.append("slack_app_token")
+    args.settings.require(*needed)
+    if await pending_upgrade(db):
+        raise _Usage("the database schema is not up to date: run `minesync-bot db upgrade`")
     from bot.server import serve  # the Slack edge loads only when serving
 
     return await serve(args, uow, db)
+
+
+async def _sandbox(args: argparse.Namespace, uow: UnitOfWorkFactory, db: Database) -> int:
+    # The sandbox (and the Slack edge it runs) loads only when asked for.
+    from sandbox.runtime import SandboxError, run
+
+    try:
+        return await run(port=args.port, keep=args.keep)
+    except SandboxError as exc:
+        raise _Usage(str(exc)) from None
 
 
 class _Usage(Exception):
@@ -343,6 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--host")
     p.add_argument("--socket-mode", action="store_true")
+
+    p = command(
+        sub,
+        "sandbox",
+        _sandbox,
+        "try the bot without Slack: a local page that plays Slack in front of the real bot",
+    )
+    p.add_argument("--port", type=int, default=8765, help="the page's port (default 8765)")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the sandbox database (minesync-sandbox.db) from the last run",
+    )
     return parser
 
 

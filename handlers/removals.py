@@ -536,7 +536,10 @@ def _notice_text(
         else f"{user.email} is no longer a member of {org.name} anyway."
     )
     if request.status == REJECTED:
-        return f'{asked} was rejected by {resolved_by}, who said: "{request.reason}". {keeps}'
+        # The reason is quoted as given; a full stop after its own would read as a typo.
+        reason = (request.reason or "").rstrip()
+        close = "" if reason.endswith((".", "!", "?")) else "."
+        return f'{asked} was rejected by {resolved_by}, who said: "{reason}"{close} {keeps}'
     return (
         f"{asked} expired after {int(REQUEST_TTL.total_seconds() // 3600)} hours without a "
         f"second Admin's review. {keeps} Ask again if the removal is still needed."

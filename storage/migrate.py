@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
@@ -33,3 +35,15 @@ async def upgrade(database: Database, revision: str = "head") -> None:
     async with database.engine.connect() as conn:
         await conn.run_sync(_upgrade)
         await conn.commit()
+
+
+async def pending_upgrade(database: Database) -> bool:
+    """True when the schema is behind the newest migration (or absent)."""
+
+    def _behind(connection: Connection) -> bool:
+        script = ScriptDirectory.from_config(alembic_config())
+        current = MigrationContext.configure(connection).get_current_heads()
+        return set(current) != set(script.get_heads())
+
+    async with database.engine.connect() as conn:
+        return await conn.run_sync(_behind)
