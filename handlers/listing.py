@@ -9,6 +9,7 @@ from pydantic import Field
 
 from handlers.access import authorize_admin, find_member, find_organization
 from handlers.actor import Actor
+from handlers.members import check_removal_allowed
 from handlers.roles import Role
 from handlers.validation import Command, Email, Slug
 from storage.uow import UnitOfWork
@@ -107,12 +108,20 @@ class MemberDetail:
     member: MemberView
 
 
-async def get_member(uow: UnitOfWork, actor: Actor, cmd: GetMember) -> MemberDetail:
-    """One member, for a confirmation dialog. Admin only."""
+async def get_member(
+    uow: UnitOfWork, actor: Actor, cmd: GetMember, *, to_remove: bool = False
+) -> MemberDetail:
+    """One member, for a confirmation dialog. Admin only.
+
+    With `to_remove`, a removal the rules would refuse (yourself, the last Admin) is refused
+    now, before the confirmation opens; the removal itself checks again under the lock.
+    """
     async with uow:
         org = await find_organization(uow, cmd.organization)
         await authorize_admin(uow, actor, org)
         user, membership = await find_member(uow, org, cmd.member)
+        if to_remove:
+            await check_removal_allowed(uow, org, actor, user, membership)
         view = MemberView(user.id, user.email, user.name, Role(membership.role))
         return MemberDetail(org.name, org.slug, org.removal_approvals, view)
 

@@ -188,11 +188,7 @@ async def apply_removal(
 ) -> tuple[int, User, str]:
     """The removal rules and write, inside a transaction that holds `org`'s lock."""
     user, membership = await find_member(uow, org, member)
-    if actor.user_id == user.id:
-        raise SelfChange(
-            f"You cannot remove yourself from {org.name}. Ask another Admin.", field="member"
-        )
-    await check_removable(uow, org, user, membership)
+    await check_removal_allowed(uow, org, actor, user, membership)
     before = membership.role
     await uow.memberships.delete(org, membership)
     entry = audit_log.record(
@@ -206,6 +202,17 @@ async def apply_removal(
         after=None,
     )
     return entry.seq, user, before
+
+
+async def check_removal_allowed(
+    uow: UnitOfWork, org: Organization, actor: Actor, user: User, membership: Membership
+) -> None:
+    """The rules of every removal: not yourself, and never the last Admin."""
+    if actor.user_id == user.id:
+        raise SelfChange(
+            f"You cannot remove yourself from {org.name}. Ask another Admin.", field="member"
+        )
+    await check_removable(uow, org, user, membership)
 
 
 async def check_removable(

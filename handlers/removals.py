@@ -32,9 +32,13 @@ from handlers.errors import (
     PermissionDenied,
     RequestClosed,
     RuleViolation,
-    SelfChange,
 )
-from handlers.members import MemberChange, apply_removal, check_removable
+from handlers.members import (
+    MemberChange,
+    apply_removal,
+    check_removable,
+    check_removal_allowed,
+)
 from handlers.roles import Role
 from handlers.validation import Command, Email, Slug
 from storage.models import Organization, OutboxMessage, RemovalRequest, User, utcnow
@@ -152,11 +156,7 @@ async def remove_or_request(
             return _member_change(org, user, before, seq)
 
         user, membership = await find_member(uow, org, cmd.member)
-        if actor.user_id == user.id:
-            raise SelfChange(
-                f"You cannot remove yourself from {org.name}. Ask another Admin.", field="member"
-            )
-        await check_removable(uow, org, user, membership)
+        await check_removal_allowed(uow, org, actor, user, membership)
         if not org.audit_channel_id:
             raise RuleViolation(
                 f"Removals from {org.name} need a second Admin's approval, which is asked for "

@@ -39,7 +39,7 @@ async def open_remove_form(
 ) -> None:
     """The confirmation modal: who, their role, and what removal means."""
     detail = await get_member(
-        services.uow(), actor, build(GetMember, organization=slug, member=member)
+        services.uow(), actor, build(GetMember, organization=slug, member=member), to_remove=True
     )
     m = detail.member
     view = build_remove_modal(
