@@ -236,6 +236,7 @@ async def _drive(
                     # The bots alternate their order from round to round.
                     order = turns[:2] + (turns[2:] if round_no % 2 == 0 else turns[:1:-1])
                     for name, server, requests, is_bot in order:
+                        await _quiesce(sizes)
                         part = _slice(requests[config.warmup :], round_no, config.rounds)
                         by_size = (
                             next(s for s in sizes if f"bot-{s.size}" == name) if is_bot else None
@@ -266,6 +267,13 @@ async def _drive(
                     )
     finally:
         await asyncio.gather(*(s.close() for s in sessions.values()))
+
+
+async def _quiesce(sizes: list[_Size]) -> None:
+    """Let every bot's dispatcher post what the previous turn queued, so that no server's turn
+    pays for another's audit summaries (during its own turn, a bot's dispatcher runs as usual)."""
+    for s in sizes:
+        await dispatch.wait_until_drained(s.uow, within=60)
 
 
 def _slice(items: list[Prepared], index: int, parts: int) -> list[Prepared]:
