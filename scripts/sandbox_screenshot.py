@@ -14,19 +14,10 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright, expect
 
+from sandbox.chromium import CHROMIUM, CHROMIUM_FLAGS
 from sandbox.runtime import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 async def main(output: Path) -> None:
@@ -34,7 +25,7 @@ async def main(output: Path) -> None:
         async with Sandbox(port=0, database_path=Path(tmp) / "sandbox.db") as sandbox:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=FLAGS
+                    executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
                 )
                 page = await browser.new_page(viewport={"width": 1440, "height": 860})
                 await page.goto(sandbox.url)

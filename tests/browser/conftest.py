@@ -16,22 +16,12 @@ from typing import Any
 
 import pytest
 
+from sandbox.chromium import CHROMIUM, CHROMIUM_FLAGS
 from sandbox.runtime import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path(os.environ.get("MINESYNC_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE_ENV = "MINESYNC_REQUIRE_BROWSER"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1440, "height": 900}
 
 
