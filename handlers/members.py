@@ -59,9 +59,10 @@ class MemberChange:
     audit_seq: int
 
 
-def _change(
+def member_change(
     org: Organization, user: User, before: str | None, after: str | None, seq: int
 ) -> MemberChange:
+    """What a membership change did: roles before and after (None: not a member)."""
     return MemberChange(
         organization=org.name,
         organization_slug=org.slug,
@@ -111,7 +112,7 @@ async def invite_member(uow: UnitOfWork, actor: Actor, cmd: InviteMember) -> Mem
             )
         entry = _add_member(uow, org, actor, user, cmd.role, "member.invited")
         await uow.commit()
-        return _change(org, user, None, cmd.role, entry.seq)
+        return member_change(org, user, None, cmd.role, entry.seq)
 
 
 async def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> MemberChange:
@@ -134,7 +135,7 @@ async def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> MemberC
         except ConflictError:
             # Someone created the same email in another organization at the same moment.
             raise taken from None
-        return _change(org, user, None, cmd.role, entry.seq)
+        return member_change(org, user, None, cmd.role, entry.seq)
 
 
 async def change_role(uow: UnitOfWork, actor: Actor, cmd: ChangeRole) -> MemberChange:
@@ -171,7 +172,7 @@ async def change_role(uow: UnitOfWork, actor: Actor, cmd: ChangeRole) -> MemberC
             after=member_state(user, cmd.role),
         )
         await uow.commit()
-        return _change(org, user, before, cmd.role, entry.seq)
+        return member_change(org, user, before, cmd.role, entry.seq)
 
 
 async def remove_member(uow: UnitOfWork, actor: Actor, cmd: RemoveMember) -> MemberChange:
@@ -180,7 +181,7 @@ async def remove_member(uow: UnitOfWork, actor: Actor, cmd: RemoveMember) -> Mem
         org = await locked_for_admin(uow, actor, cmd.organization)
         entry_seq, user, before = await apply_removal(uow, org, actor, cmd.member)
         await uow.commit()
-        return _change(org, user, before, None, entry_seq)
+        return member_change(org, user, before, None, entry_seq)
 
 
 async def apply_removal(

@@ -38,6 +38,7 @@ from handlers.members import (
     apply_removal,
     check_removable,
     check_removal_allowed,
+    member_change,
 )
 from handlers.roles import Role
 from handlers.validation import Command, Email, Slug
@@ -153,7 +154,7 @@ async def remove_or_request(
         if org.removal_approvals < 2 or actor.trusted:
             seq, user, before = await apply_removal(uow, org, actor, cmd.member)
             await uow.commit()
-            return _member_change(org, user, before, seq)
+            return member_change(org, user, before, None, seq)
 
         user, membership = await find_member(uow, org, cmd.member)
         await check_removal_allowed(uow, org, actor, user, membership)
@@ -304,7 +305,7 @@ async def resolve_removal(uow: UnitOfWork, actor: Actor, cmd: ResolveRemoval) ->
                 actor, context=dict(actor.context) | {"removal_request": request.id}
             )
             seq, _, before = await apply_removal(uow, org, applier, user.id)
-            change = _member_change(org, user, before, seq)
+            change = member_change(org, user, before, None, seq)
         else:
             role = membership.role if membership else None
             _close(request, REJECTED, actor, now, cmd.reason)
@@ -543,19 +544,6 @@ def _notice_text(
     return (
         f"{asked} expired after {int(REQUEST_TTL.total_seconds() // 3600)} hours without a "
         f"second Admin's review. {keeps} Ask again if the removal is still needed."
-    )
-
-
-def _member_change(org: Organization, user: User, before: str, seq: int) -> MemberChange:
-    return MemberChange(
-        organization=org.name,
-        organization_slug=org.slug,
-        user_id=user.id,
-        email=user.email,
-        name=user.name,
-        role_before=Role(before),
-        role_after=None,
-        audit_seq=seq,
     )
 
 
