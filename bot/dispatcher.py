@@ -189,10 +189,6 @@ class OutboxDispatcher:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    def wake(self) -> None:
-        """Look for due messages now rather than at the next poll (e.g. right after a commit)."""
-        self._wake.set()
-
     async def _run(self) -> None:
         log.info(
             "outbox dispatcher started (batch %d, poll %gs)", self._batch_size, self._poll_seconds

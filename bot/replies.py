@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.blocks.help import USAGE
+from bot.blocks.orgs import build_choose_org_message
 from bot.parsing import UsageError
 from handlers.errors import DomainError, InvalidInput
 from handlers.identity import ChooseOrganization
@@ -33,8 +35,6 @@ def for_error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, UsageError):
         return ephemeral(usage_text(exc))
     if isinstance(exc, ChooseOrganization):
-        from bot.blocks.orgs import build_choose_org_message
-
         return message(build_choose_org_message(exc.options))
     if isinstance(exc, InvalidInput):
         return ephemeral(" ".join(exc.errors.values()))
@@ -45,8 +45,6 @@ def for_error(exc: BaseException) -> dict[str, Any]:
 
 
 def usage_text(exc: UsageError) -> str:
-    from bot.blocks.help import USAGE
-
     if exc.subcommand and exc.subcommand in USAGE:
         return f"{exc.problem}\nUsage: `{USAGE[exc.subcommand]}`"
     return f"{exc.problem} Try `/minesync help`."
